@@ -8,7 +8,9 @@ mod common;
 use std::hint::black_box;
 use std::time::Duration;
 
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, ED25519, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey, VerificationAlgorithm};
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED, ED25519, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey, VerificationAlgorithm,
+};
 use cilium_jwt::{Engine, EngineOptions, MatchJwt, Request, base64url};
 use common::*;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -29,8 +31,14 @@ fn raw_public_key(key: &TestKey) -> Vec<u8> {
                 let mut out = vec![0x02];
                 let pad = v[0] & 0x80 != 0;
                 let len = v.len() + usize::from(pad);
-                if len < 128 { out.push(len as u8) } else { out.extend([0x82, (len >> 8) as u8, len as u8]) }
-                if pad { out.push(0) }
+                if len < 128 {
+                    out.push(len as u8)
+                } else {
+                    out.extend([0x82, (len >> 8) as u8, len as u8])
+                }
+                if pad {
+                    out.push(0)
+                }
                 out.extend_from_slice(v);
                 out
             };
@@ -96,7 +104,9 @@ fn bench(c: &mut Criterion) {
         if *alg == "RS256" {
             let cached = cached_engine.requirement(&requirement);
             assert!(cached_engine.check(&cached, &request).allowed());
-            group.bench_function("cached/RS256", |b| b.iter(|| black_box(cached_engine.check(&cached, black_box(&request)))));
+            group.bench_function("cached/RS256", |b| {
+                b.iter(|| black_box(cached_engine.check(&cached, black_box(&request))))
+            });
         }
     }
     group.finish();

@@ -178,7 +178,9 @@ impl Requirement {
                 };
             }
         }
-        let Some(snapshot) = keys else { return TokenOutcome::Invalid(Status::JwksFetchFail) };
+        let Some(snapshot) = keys else {
+            return TokenOutcome::Invalid(Status::JwksFetchFail);
+        };
 
         match verifier::verify(&jwt, &snapshot.keys) {
             Status::Ok => {
@@ -203,7 +205,9 @@ impl Requirement {
 /// A SPIFFE ID: `spiffe://<trust domain>[/<path>]`, trust domain of lower-case letters,
 /// digits, `.`, `-`, `_`; path segments non-empty, not `.`/`..`, of letters, digits, `.-_`.
 pub fn is_spiffe_id(id: &str) -> bool {
-    let Some(rest) = id.strip_prefix("spiffe://") else { return false };
+    let Some(rest) = id.strip_prefix("spiffe://") else {
+        return false;
+    };
     let (domain, path) = rest.split_once('/').map_or((rest, None), |(d, p)| (d, Some(p)));
     let domain_ok = !domain.is_empty()
         && domain.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));

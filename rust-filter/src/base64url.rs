@@ -17,11 +17,7 @@ const LENIENT: GeneralPurpose = GeneralPurpose::new(
 /// Decodes base64url text.
 pub fn decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
     const WHITE_SPACE: [char; 6] = [' ', '\t', '\n', '\x0b', '\x0c', '\r'];
-    if text.contains(WHITE_SPACE) {
-        LENIENT.decode(text.replace(WHITE_SPACE, ""))
-    } else {
-        LENIENT.decode(text)
-    }
+    if text.contains(WHITE_SPACE) { LENIENT.decode(text.replace(WHITE_SPACE, "")) } else { LENIENT.decode(text) }
 }
 
 /// Encodes bytes as unpadded base64url.

@@ -38,11 +38,7 @@ impl ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "{}: {}", self.path, self.message)
-        }
+        if self.path.is_empty() { f.write_str(&self.message) } else { write!(f, "{}: {}", self.path, self.message) }
     }
 }
 
@@ -157,7 +153,10 @@ impl MatchJwt {
         let provider = match object.get("provider") {
             None | Some(Value::Null) => Provider::default(),
             Some(Value::String(name)) => Provider::from_name(name).ok_or_else(|| {
-                ConfigError::new(field("provider"), format!("unsupported value {name:?}: must be one of AUTH0, SPIRE, OIDC"))
+                ConfigError::new(
+                    field("provider"),
+                    format!("unsupported value {name:?}: must be one of AUTH0, SPIRE, OIDC"),
+                )
             })?,
             Some(_) => return Err(ConfigError::new(field("provider"), "must be a string")),
         };
@@ -212,14 +211,19 @@ impl MatchJwt {
             None | Some(Value::Null) => DEFAULT_CACHE_DURATION,
             Some(Value::String(text)) => {
                 let d = parse_go_duration(text).ok_or_else(|| {
-                    ConfigError::new(field("cacheDuration"), format!("invalid duration {text:?}: use a form like \"10m\" or \"90s\""))
+                    ConfigError::new(
+                        field("cacheDuration"),
+                        format!("invalid duration {text:?}: use a form like \"10m\" or \"90s\""),
+                    )
                 })?;
                 if !(MIN_CACHE_DURATION..=MAX_CACHE_DURATION).contains(&d) {
                     return Err(ConfigError::new(field("cacheDuration"), "must be between 30s and 24h"));
                 }
                 d
             }
-            Some(_) => return Err(ConfigError::new(field("cacheDuration"), "must be a duration string such as \"10m\"")),
+            Some(_) => {
+                return Err(ConfigError::new(field("cacheDuration"), "must be a duration string such as \"10m\""));
+            }
         };
 
         Ok(MatchJwt {
@@ -308,7 +312,8 @@ fn string_list(object: &Map<String, Value>, name: &str, path: &str) -> Result<Ve
 }
 
 fn header_location(item: &Value, path: &str) -> Result<HeaderLocation, ConfigError> {
-    let object = item.as_object().ok_or_else(|| ConfigError::new(path, "must be an object with name and valuePrefix"))?;
+    let object =
+        item.as_object().ok_or_else(|| ConfigError::new(path, "must be an object with name and valuePrefix"))?;
     reject_unknown(object, &["name", "valuePrefix"], path)?;
     let name = required_string(object, "name", path)?;
     if !name.bytes().all(is_header_name_byte) {
@@ -317,7 +322,9 @@ fn header_location(item: &Value, path: &str) -> Result<HeaderLocation, ConfigErr
     let value_prefix = match object.get("valuePrefix") {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(ConfigError::new(format!("{path}.valuePrefix"), "must be a string")),
+        Some(_) => {
+            return Err(ConfigError::new(format!("{path}.valuePrefix"), "must be a string"));
+        }
     };
     Ok(HeaderLocation { name: name.to_ascii_lowercase(), value_prefix })
 }
@@ -405,7 +412,10 @@ mod tests {
         assert_eq!(with("audiences", json!(["a", "a"])), "m.audiences[1]: duplicate audience \"a\"");
         assert_eq!(with("audiences", json!("a")), "m.audiences: must be a list of strings");
         assert!(with("jwksURL", json!("x")).starts_with("m.jwksURL: unknown field"));
-        assert_eq!(with("fromHeaders", json!([{"name": "bad name"}])), "m.fromHeaders[0].name: \"bad name\" is not a valid HTTP header name");
+        assert_eq!(
+            with("fromHeaders", json!([{"name": "bad name"}])),
+            "m.fromHeaders[0].name: \"bad name\" is not a valid HTTP header name"
+        );
         assert!(with("clockSkewSeconds", json!(301)).starts_with("m.clockSkewSeconds"));
         assert_eq!(with("cacheDuration", json!("5s")), "m.cacheDuration: must be between 30s and 24h");
         assert_eq!(parse(json!({"jwksUrl": "https://x/"})).unwrap_err().to_string(), "m.issuer: is required");

@@ -289,8 +289,7 @@ impl Engine {
     fn evaluate(&self, requirement: &Requirement, request: &Request<'_>, can_wait: bool) -> Option<Evaluation> {
         let limits = Limits { max_token_bytes: self.inner.options.max_token_bytes };
         let now = unix_now();
-        catch_unwind(AssertUnwindSafe(|| requirement.evaluate(request, now, can_wait, &self.inner.tokens, limits)))
-            .ok()
+        catch_unwind(AssertUnwindSafe(|| requirement.evaluate(request, now, can_wait, &self.inner.tokens, limits))).ok()
     }
 
     fn arm_timeout(&self, waiter: Arc<Waiter>) {

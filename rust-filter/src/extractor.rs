@@ -103,7 +103,9 @@ fn first_query_value<'r>(query: &'r str, name: &str) -> Option<Cow<'r, str>> {
 /// other parameters byte for byte (Envoy instead re-emits them decoded and sorted, which
 /// can change their meaning; see the README). Drops the `?` when nothing is left.
 pub fn remove_query_param(path: &str, name: &str) -> String {
-    let Some((base, query)) = path.split_once('?') else { return path.to_string() };
+    let Some((base, query)) = path.split_once('?') else {
+        return path.to_string();
+    };
     let kept: Vec<&str> = query
         .split('&')
         .filter(|pair| percent_decode(pair.split_once('=').map_or(*pair, |(k, _)| k)) != name)

@@ -149,7 +149,9 @@ fn parse_key(key: &Value) -> Result<Jwk, String> {
                 ("ES256" | "", "P-256" | "") => ("P-256", 32),
                 ("ES384" | "", "P-384") | ("ES384", "") => ("P-384", 48),
                 ("ES512" | "", "P-521") | ("ES512", "") => ("P-521", 66),
-                _ => return Err(format!("unsupported or incompatible [crv] {crv:?} / [alg] {alg:?}")),
+                _ => {
+                    return Err(format!("unsupported or incompatible [crv] {crv:?} / [alg] {alg:?}"));
+                }
             };
             let point = uncompressed_point(&required("x")?, &required("y")?, size)?;
             let fingerprint = format!("EC:{curve}:{}", base64url::encode(&point));

@@ -266,12 +266,16 @@ impl JwksCache {
 async fn refresh_loop(entry: Weak<JwksEntry>, wake: Arc<Notify>, fetcher: Fetcher) {
     let mut retry_delay = None::<Duration>;
     loop {
-        let Some(current) = entry.upgrade() else { return };
+        let Some(current) = entry.upgrade() else {
+            return;
+        };
         current.fetches.fetch_add(1, Ordering::Relaxed);
         let url = current.url.clone();
         drop(current);
         let result = fetcher.fetch(&url).await;
-        let Some(current) = entry.upgrade() else { return };
+        let Some(current) = entry.upgrade() else {
+            return;
+        };
         let next = match result {
             Ok(keys) => {
                 current.install(keys);
@@ -281,9 +285,8 @@ async fn refresh_loop(entry: Weak<JwksEntry>, wake: Arc<Notify>, fetcher: Fetche
             }
             Err(error) => {
                 current.finish_attempt(Some(error.to_string()));
-                let delay = retry_delay.map_or(current.options.min_fetch_interval, |d| {
-                    (d * 2).min(current.options.max_retry_interval)
-                });
+                let delay = retry_delay
+                    .map_or(current.options.min_fetch_interval, |d| (d * 2).min(current.options.max_retry_interval));
                 retry_delay = Some(delay);
                 delay
             }

@@ -128,9 +128,7 @@ impl<'t> Jwt<'t> {
         let mut sections = token.split('.');
         let (header_b64, payload_b64, signature_b64) =
             match (sections.next(), sections.next(), sections.next(), sections.next()) {
-                (Some(h), Some(p), Some(s), None) if !h.is_empty() && !p.is_empty() && !s.is_empty() => {
-                    (h, p, s)
-                }
+                (Some(h), Some(p), Some(s), None) if !h.is_empty() && !p.is_empty() && !s.is_empty() => (h, p, s),
                 _ => return Err(Status::JwtBadFormat),
             };
         let signed_data = &token[..header_b64.len() + 1 + payload_b64.len()];
@@ -147,15 +145,25 @@ impl<'t> Jwt<'t> {
             return Err(Status::JwtHeaderUnsupportedCrit);
         }
 
-        let payload_json =
-            base64url::decode(payload_b64).map_err(|_| Status::JwtPayloadParseErrorBadBase64)?;
-        let claims =
-            parse_object::<RawClaims>(&payload_json).ok_or(Status::JwtPayloadParseErrorBadJson)?;
+        let payload_json = base64url::decode(payload_b64).map_err(|_| Status::JwtPayloadParseErrorBadBase64)?;
+        let claims = parse_object::<RawClaims>(&payload_json).ok_or(Status::JwtPayloadParseErrorBadJson)?;
         let iss = optional_string(claims.iss).map_err(|()| Status::JwtPayloadParseErrorIssNotString)?;
         let sub = optional_string(claims.sub).map_err(|()| Status::JwtPayloadParseErrorSubNotString)?;
-        let iat = optional_u64(claims.iat, Status::JwtPayloadParseErrorIatNotInteger, Status::JwtPayloadParseErrorIatOutOfRange)?;
-        let nbf = optional_u64(claims.nbf, Status::JwtPayloadParseErrorNbfNotInteger, Status::JwtPayloadParseErrorNbfOutOfRange)?;
-        let exp = optional_u64(claims.exp, Status::JwtPayloadParseErrorExpNotInteger, Status::JwtPayloadParseErrorExpOutOfRange)?;
+        let iat = optional_u64(
+            claims.iat,
+            Status::JwtPayloadParseErrorIatNotInteger,
+            Status::JwtPayloadParseErrorIatOutOfRange,
+        )?;
+        let nbf = optional_u64(
+            claims.nbf,
+            Status::JwtPayloadParseErrorNbfNotInteger,
+            Status::JwtPayloadParseErrorNbfOutOfRange,
+        )?;
+        let exp = optional_u64(
+            claims.exp,
+            Status::JwtPayloadParseErrorExpNotInteger,
+            Status::JwtPayloadParseErrorExpOutOfRange,
+        )?;
         let jti = optional_string(claims.jti).map_err(|()| Status::JwtPayloadParseErrorJtiNotString)?;
         let audiences = match claims.aud {
             None => Vec::new(),
@@ -164,8 +172,7 @@ impl<'t> Jwt<'t> {
             Some(_) => return Err(Status::JwtPayloadParseErrorAudNotString),
         };
 
-        let signature =
-            base64url::decode(signature_b64).map_err(|_| Status::JwtSignatureParseErrorBadBase64)?;
+        let signature = base64url::decode(signature_b64).map_err(|_| Status::JwtSignatureParseErrorBadBase64)?;
 
         Ok(Jwt { signed_data, signature, alg, kid, iss, sub, audiences, iat, nbf, exp, jti })
     }

@@ -111,24 +111,40 @@ impl PolicySet {
         Ok(())
     }
 
-    fn add_rule(&mut self, document: usize, kind: &str, policy: &str, rule: &Value, path: &str) -> Result<(), ConfigError> {
+    fn add_rule(
+        &mut self,
+        document: usize,
+        kind: &str,
+        policy: &str,
+        rule: &Value,
+        path: &str,
+    ) -> Result<(), ConfigError> {
         for (key, direction) in [("ingress", Direction::Ingress), ("egress", Direction::Egress)] {
-            let Some(sections) = rule.get(key) else { continue };
-            let sections = sections.as_array().ok_or_else(|| ConfigError::new(format!("{path}.{key}"), "must be a list"))?;
+            let Some(sections) = rule.get(key) else {
+                continue;
+            };
+            let sections =
+                sections.as_array().ok_or_else(|| ConfigError::new(format!("{path}.{key}"), "must be a list"))?;
             for (i, section) in sections.iter().enumerate() {
-                let Some(to_ports) = section.get("toPorts") else { continue };
+                let Some(to_ports) = section.get("toPorts") else {
+                    continue;
+                };
                 let to_ports = to_ports
                     .as_array()
                     .ok_or_else(|| ConfigError::new(format!("{path}.{key}[{i}].toPorts"), "must be a list"))?;
                 for (j, port_rule) in to_ports.iter().enumerate() {
                     let port_path = format!("{path}.{key}[{i}].toPorts[{j}]");
                     let ports = parse_ports(port_rule.get("ports"), &port_path)?;
-                    let Some(http) = port_rule.get("rules").and_then(|r| r.get("http")) else { continue };
+                    let Some(http) = port_rule.get("rules").and_then(|r| r.get("http")) else {
+                        continue;
+                    };
                     let http = http
                         .as_array()
                         .ok_or_else(|| ConfigError::new(format!("{port_path}.rules.http"), "must be a list"))?;
                     for (k, http_rule) in http.iter().enumerate() {
-                        let Some(match_jwt) = http_rule.get("matchJWT") else { continue };
+                        let Some(match_jwt) = http_rule.get("matchJWT") else {
+                            continue;
+                        };
                         let rule_path = format!("{port_path}.rules.http[{k}]");
                         let requirement = MatchJwt::from_value(match_jwt, &format!("{rule_path}.matchJWT"))?;
                         self.rules.push(JwtRule {
@@ -149,7 +165,9 @@ impl PolicySet {
 }
 
 fn parse_ports(ports: Option<&Value>, path: &str) -> Result<Vec<PortProtocol>, ConfigError> {
-    let Some(ports) = ports else { return Ok(Vec::new()) };
+    let Some(ports) = ports else {
+        return Ok(Vec::new());
+    };
     let ports = ports.as_array().ok_or_else(|| ConfigError::new(format!("{path}.ports"), "must be a list"))?;
     Ok(ports
         .iter()

@@ -87,9 +87,7 @@ impl Status {
             Status::JwtMissed => "Jwt is missing",
             Status::JwtNotYetValid => "Jwt not yet valid",
             Status::JwtExpired => "Jwt is expired",
-            Status::JwtBadFormat => {
-                "Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections"
-            }
+            Status::JwtBadFormat => "Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections",
             Status::JwtHeaderParseErrorBadBase64 => "Jwt header is an invalid Base64url encoded",
             Status::JwtHeaderParseErrorBadJson => "Jwt header is an invalid JSON",
             Status::JwtHeaderBadAlg => "Jwt header [alg] field is required and must be a string",
@@ -100,21 +98,13 @@ impl Status {
             Status::JwtPayloadParseErrorIssNotString => "Jwt payload [iss] field is not a string",
             Status::JwtPayloadParseErrorSubNotString => "Jwt payload [sub] field is not a string",
             Status::JwtPayloadParseErrorIatNotInteger => "Jwt payload [iat] field is not an integer",
-            Status::JwtPayloadParseErrorIatOutOfRange => {
-                "Jwt payload [iat] field is not a positive 64 bit integer"
-            }
+            Status::JwtPayloadParseErrorIatOutOfRange => "Jwt payload [iat] field is not a positive 64 bit integer",
             Status::JwtPayloadParseErrorNbfNotInteger => "Jwt payload [nbf] field is not an integer",
-            Status::JwtPayloadParseErrorNbfOutOfRange => {
-                "Jwt payload [nbf] field is not a positive 64 bit integer"
-            }
+            Status::JwtPayloadParseErrorNbfOutOfRange => "Jwt payload [nbf] field is not a positive 64 bit integer",
             Status::JwtPayloadParseErrorExpNotInteger => "Jwt payload [exp] field is not an integer",
-            Status::JwtPayloadParseErrorExpOutOfRange => {
-                "Jwt payload [exp] field is not a positive 64 bit integer"
-            }
+            Status::JwtPayloadParseErrorExpOutOfRange => "Jwt payload [exp] field is not a positive 64 bit integer",
             Status::JwtPayloadParseErrorJtiNotString => "Jwt payload [jti] field is not a string",
-            Status::JwtPayloadParseErrorAudNotString => {
-                "Jwt payload [aud] field is not a string or string list"
-            }
+            Status::JwtPayloadParseErrorAudNotString => "Jwt payload [aud] field is not a string or string list",
             Status::JwtSignatureParseErrorBadBase64 => "Jwt signature is an invalid Base64url encoded",
             Status::JwtUnknownIssuer => "Jwt issuer is not configured",
             Status::JwtAudienceNotAllowed => "Audiences in Jwt are not allowed",
@@ -164,9 +154,6 @@ mod tests {
     #[test]
     fn messages_match_jwt_verify_lib() {
         assert_eq!(Status::JwtMissed.to_string(), "Jwt is missing");
-        assert_eq!(
-            Status::JwksKidAlgMismatch.message(),
-            "Jwks doesn't have key to match kid or alg from Jwt"
-        );
+        assert_eq!(Status::JwksKidAlgMismatch.message(), "Jwks doesn't have key to match kid or alg from Jwt");
     }
 }

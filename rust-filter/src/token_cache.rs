@@ -89,7 +89,9 @@ impl TokenCache {
             shard.order.push_back(key);
         }
         while shard.map.len() > self.per_shard {
-            let Some(oldest) = shard.order.pop_front() else { break };
+            let Some(oldest) = shard.order.pop_front() else {
+                break;
+            };
             shard.map.remove(&oldest);
         }
     }

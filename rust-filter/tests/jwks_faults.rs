@@ -8,9 +8,7 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use cilium_jwt::jwks_cache::JwksOptions;
-use cilium_jwt::{
-    CheckStart, Engine, EngineOptions, MatchJwt, Request, Requirement, Status, Verdict,
-};
+use cilium_jwt::{CheckStart, Engine, EngineOptions, MatchJwt, Request, Requirement, Status, Verdict};
 use common::*;
 use serde_json::json;
 use url::Url;
@@ -53,10 +51,7 @@ fn assert_bounded_failure(engine: &Engine, requirement: &Requirement, token: &st
     let took = started.elapsed();
     assert_eq!(verdict.status, Status::JwksFetchFail, "{verdict:?}");
     assert_eq!(verdict.body(), "Jwks remote fetch is failed");
-    assert!(
-        took < engine.options().max_wait + Duration::from_millis(400),
-        "took {took:?}"
-    );
+    assert!(took < engine.options().max_wait + Duration::from_millis(400), "took {took:?}");
 }
 
 #[test]
@@ -83,16 +78,9 @@ fn provider_down_at_cold_start_then_recovers() {
 #[test]
 fn slow_provider_fails_closed_at_the_bound() {
     let key = TestKey::ec("P-256");
-    let server = JwksServer::new(Behaviour::Slow(
-        Duration::from_secs(5),
-        jwks(&[key.jwk("k1", None)]),
-    ));
+    let server = JwksServer::new(Behaviour::Slow(Duration::from_secs(5), jwks(&[key.jwk("k1", None)])));
     let engine = Engine::new(options()).unwrap();
-    assert_bounded_failure(
-        &engine,
-        &engine.requirement(&requirement(&server)),
-        &token(&key, "k1"),
-    );
+    assert_bounded_failure(&engine, &engine.requirement(&requirement(&server)), &token(&key, "k1"));
 }
 
 #[test]
@@ -142,10 +130,7 @@ fn rotation_to_a_new_kid_is_picked_up_without_waiting_for_expiry() {
     let engine = Engine::new(options()).unwrap();
     let m = engine.requirement(&requirement(&server));
     assert!(check(&engine, &m, &token(&old, "old")).allowed());
-    server.set(Behaviour::Serve(jwks(&[
-        old.jwk("old", None),
-        new.jwk("new", None),
-    ])));
+    server.set(Behaviour::Serve(jwks(&[old.jwk("old", None), new.jwk("new", None)])));
     let verdict = check(&engine, &m, &token(&new, "new"));
     assert!(verdict.allowed(), "{verdict:?}");
     assert!(check(&engine, &m, &token(&old, "old")).allowed());
@@ -164,34 +149,24 @@ fn random_kids_cannot_flood_the_provider() {
         assert_eq!(verdict.status, Status::JwksKidAlgMismatch);
     }
     // One refetch per kid_refetch_interval (30 s here) at most.
-    assert!(
-        server.count() - before <= 1,
-        "{} fetches",
-        server.count() - before
-    );
+    assert!(server.count() - before <= 1, "{} fetches", server.count() - before);
 }
 
 #[test]
 fn concurrent_cold_misses_share_one_fetch() {
     let key = TestKey::ec("P-256");
-    let server = JwksServer::new(Behaviour::Slow(
-        Duration::from_millis(300),
-        jwks(&[key.jwk("k1", None)]),
-    ));
+    let server = JwksServer::new(Behaviour::Slow(Duration::from_millis(300), jwks(&[key.jwk("k1", None)])));
     let engine = Engine::new(options()).unwrap();
     let requirement = engine.requirement(&requirement(&server));
     let barrier = Arc::new(Barrier::new(16));
     let threads: Vec<_> = (0..16)
         .map(|_| {
-            let (engine, requirement, barrier) =
-                (engine.clone(), requirement.clone(), barrier.clone());
+            let (engine, requirement, barrier) = (engine.clone(), requirement.clone(), barrier.clone());
             let token = format!("Bearer {}", token(&key, "k1"));
             std::thread::spawn(move || {
                 barrier.wait();
                 let headers = [("authorization", token.as_str())];
-                engine
-                    .check(&requirement, &Request::new("/", &headers))
-                    .allowed()
+                engine.check(&requirement, &Request::new("/", &headers)).allowed()
             })
         })
         .collect();
@@ -204,39 +179,27 @@ fn concurrent_cold_misses_share_one_fetch() {
 #[test]
 fn non_blocking_check_calls_back_once_keys_arrive() {
     let key = TestKey::ec("P-256");
-    let server = JwksServer::new(Behaviour::Slow(
-        Duration::from_millis(200),
-        jwks(&[key.jwk("k1", None)]),
-    ));
+    let server = JwksServer::new(Behaviour::Slow(Duration::from_millis(200), jwks(&[key.jwk("k1", None)])));
     let engine = Engine::new(options()).unwrap();
     let requirement = engine.requirement(&requirement(&server));
     let bearer = format!("Bearer {}", token(&key, "k1"));
     let headers = [("authorization", bearer.as_str())];
     let request = Request::new("/", &headers);
     let (tx, rx) = std::sync::mpsc::channel();
-    match engine.start_check(
-        &requirement,
-        &request,
-        Box::new(move || tx.send(()).unwrap()),
-    ) {
+    match engine.start_check(&requirement, &request, Box::new(move || tx.send(()).unwrap())) {
         CheckStart::Pending => {}
         CheckStart::Done(verdict) => panic!("expected pending, got {verdict:?}"),
     }
     rx.recv_timeout(Duration::from_secs(2)).unwrap();
     assert!(engine.finish_check(&requirement, &request).allowed());
     // Now cached: decided at once.
-    assert!(
-        matches!(engine.start_check(&requirement, &request, Box::new(|| {})), CheckStart::Done(v) if v.allowed())
-    );
+    assert!(matches!(engine.start_check(&requirement, &request, Box::new(|| {})), CheckStart::Done(v) if v.allowed()));
 }
 
 #[test]
 fn non_blocking_check_times_out_and_fails_closed() {
     let key = TestKey::ec("P-256");
-    let server = JwksServer::new(Behaviour::Slow(
-        Duration::from_secs(5),
-        jwks(&[key.jwk("k1", None)]),
-    ));
+    let server = JwksServer::new(Behaviour::Slow(Duration::from_secs(5), jwks(&[key.jwk("k1", None)])));
     let engine = Engine::new(options()).unwrap();
     let requirement = engine.requirement(&requirement(&server));
     let bearer = format!("Bearer {}", token(&key, "k1"));
@@ -245,17 +208,10 @@ fn non_blocking_check_times_out_and_fails_closed() {
     let (tx, rx) = std::sync::mpsc::channel();
     let started = Instant::now();
     assert!(matches!(
-        engine.start_check(
-            &requirement,
-            &request,
-            Box::new(move || tx.send(()).unwrap())
-        ),
+        engine.start_check(&requirement, &request, Box::new(move || tx.send(()).unwrap())),
         CheckStart::Pending
     ));
     rx.recv_timeout(Duration::from_secs(3)).unwrap();
     assert!(started.elapsed() < Duration::from_millis(1200));
-    assert_eq!(
-        engine.finish_check(&requirement, &request).status,
-        Status::JwksFetchFail
-    );
+    assert_eq!(engine.finish_check(&requirement, &request).status, Status::JwksFetchFail);
 }

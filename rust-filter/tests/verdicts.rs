@@ -43,16 +43,7 @@ fn fixture() -> Fixture {
     ]);
     let server = JwksServer::new(Behaviour::Serve(body));
     let engine = Engine::new(EngineOptions::default()).unwrap();
-    Fixture {
-        engine,
-        server,
-        rsa,
-        p256,
-        p384,
-        p521,
-        ed,
-        hmac,
-    }
+    Fixture { engine, server, rsa, p256, p384, p521, ed, hmac }
 }
 
 impl Fixture {
@@ -109,10 +100,7 @@ fn every_algorithm_verifies() {
         assert_eq!(verdict.remove_headers, vec!["authorization"]);
     }
     // Without kid every candidate key is tried.
-    assert!(
-        f.check(&f.p521.token(&json!({"alg": "ES512"}), &c))
-            .allowed()
-    );
+    assert!(f.check(&f.p521.token(&json!({"alg": "ES512"}), &c)).allowed());
 }
 
 #[test]
@@ -122,19 +110,13 @@ fn missing_token_is_401_without_error_attribute() {
     denied(&verdict, Status::JwtMissed);
     assert_eq!(verdict.http_status(), 401);
     assert_eq!(verdict.body(), "Jwt is missing");
-    assert_eq!(
-        verdict.www_authenticate.as_deref(),
-        Some("Bearer realm=\"http://svc.test:7070/api?x=1\"")
-    );
+    assert_eq!(verdict.www_authenticate.as_deref(), Some("Bearer realm=\"http://svc.test:7070/api?x=1\""));
 }
 
 #[test]
 fn audience_mismatch_is_the_only_403() {
     let f = fixture();
-    let verdict = f.check(
-        &f.rsa
-            .token(&header("RS256", "rsa"), &claims(ISS, "someone-else")),
-    );
+    let verdict = f.check(&f.rsa.token(&header("RS256", "rsa"), &claims(ISS, "someone-else")));
     denied(&verdict, Status::JwtAudienceNotAllowed);
     assert_eq!(verdict.http_status(), 403);
     assert_eq!(
@@ -142,13 +124,7 @@ fn audience_mismatch_is_the_only_403() {
         Some("Bearer realm=\"http://svc.test:7070/api\", error=\"invalid_token\"")
     );
     // Normalised: scheme prefix and trailing slash do not matter.
-    assert!(
-        f.check(
-            &f.rsa
-                .token(&header("RS256", "rsa"), &claims(ISS, "http://other.test"))
-        )
-        .allowed()
-    );
+    assert!(f.check(&f.rsa.token(&header("RS256", "rsa"), &claims(ISS, "http://other.test"))).allowed());
 }
 
 #[test]
@@ -193,21 +169,12 @@ fn signature_and_key_selection_failures() {
     denied(&f.check(truncated), Status::JwtVerificationFail);
 
     // Payload swapped under a valid signature.
-    let other_payload = cilium_jwt::base64url::encode(
-        json!({"iss": ISS, "aud": AUD, "exp": now() + 9999})
-            .to_string()
-            .as_bytes(),
-    );
+    let other_payload =
+        cilium_jwt::base64url::encode(json!({"iss": ISS, "aud": AUD, "exp": now() + 9999}).to_string().as_bytes());
     let parts: Vec<&str> = good.split('.').collect();
-    denied(
-        &f.check(&format!("{}.{}.{}", parts[0], other_payload, parts[2])),
-        Status::JwtVerificationFail,
-    );
+    denied(&f.check(&format!("{}.{}.{}", parts[0], other_payload, parts[2])), Status::JwtVerificationFail);
 
-    denied(
-        &f.check(&f.rsa.token(&header("RS256", "unknown-kid"), &c)),
-        Status::JwksKidAlgMismatch,
-    );
+    denied(&f.check(&f.rsa.token(&header("RS256", "unknown-kid"), &c)), Status::JwksKidAlgMismatch);
 
     // alg none is not implemented.
     let none = format!(
@@ -226,19 +193,16 @@ fn signature_and_key_selection_failures() {
     // ECDSA with r = s = 0.
     let zero = format!(
         "{}.{}",
-        good.rsplit_once('.').unwrap().0.replace(
-            &parts[0],
-            &cilium_jwt::base64url::encode(header("ES256", "p256").to_string().as_bytes())
-        ),
+        good.rsplit_once('.')
+            .unwrap()
+            .0
+            .replace(&parts[0], &cilium_jwt::base64url::encode(header("ES256", "p256").to_string().as_bytes())),
         cilium_jwt::base64url::encode(&[0u8; 64])
     );
     denied(&f.check(&zero), Status::JwtVerificationFail);
 
     // The token's alg must fit the key: an ES384 label with the P-256 key's kid.
-    denied(
-        &f.check(&f.p256.token(&header("ES384", "p256"), &c)),
-        Status::JwksKidAlgMismatch,
-    );
+    denied(&f.check(&f.p256.token(&header("ES384", "p256"), &c)), Status::JwksKidAlgMismatch);
 
     denied(&f.check("not-a-token"), Status::JwtBadFormat);
 }
@@ -254,10 +218,7 @@ fn embedded_keys_in_headers_are_ignored() {
             "jwk" => attacker.jwk("attacker", Some("RS256")),
             _ => json!("http://127.0.0.1:1/evil"),
         };
-        denied(
-            &f.check(&attacker.token(&h, &c)),
-            Status::JwksKidAlgMismatch,
-        );
+        denied(&f.check(&attacker.token(&h, &c)), Status::JwksKidAlgMismatch);
     }
 }
 
@@ -271,19 +232,12 @@ fn all_tokens_must_be_valid() {
     let bearer = format!("Bearer {good}");
     let m = f.requirement();
     // Header good, query expired: the query token (found last) decides.
-    let verdict = f.check_with(
-        &m,
-        &format!("/api?access_token={expired}"),
-        &[("authorization", &bearer)],
-    );
+    let verdict = f.check_with(&m, &format!("/api?access_token={expired}"), &[("authorization", &bearer)]);
     denied(&verdict, Status::JwtExpired);
     // Query token alone works, and is removed from the forwarded path.
     let verdict = f.check_with(&m, &format!("/api?a=1&access_token={good}&b=2"), &[]);
     assert!(verdict.allowed());
-    assert_eq!(
-        verdict.set_headers,
-        vec![(":path".to_string(), "/api?a=1&b=2".to_string())]
-    );
+    assert_eq!(verdict.set_headers, vec![(":path".to_string(), "/api?a=1&b=2".to_string())]);
 }
 
 #[test]
@@ -291,20 +245,14 @@ fn forward_keeps_the_token_and_custom_locations() {
     let f = fixture();
     let mut m = f.requirement();
     m.forward = true;
-    m.from_headers = vec![cilium_jwt::HeaderLocation {
-        name: "x-jwt".into(),
-        value_prefix: String::new(),
-    }];
+    m.from_headers = vec![cilium_jwt::HeaderLocation { name: "x-jwt".into(), value_prefix: String::new() }];
     let good = f.rsa.token(&header("RS256", "rsa"), &claims(ISS, AUD));
     let verdict = f.check_with(&m, "/", &[("x-jwt", &good)]);
     assert!(verdict.allowed(), "{verdict:?}");
     assert!(verdict.remove_headers.is_empty());
     // The default Authorization location is not consulted once fromHeaders is set.
     let bearer = format!("Bearer {good}");
-    denied(
-        &f.check_with(&m, "/", &[("authorization", &bearer)]),
-        Status::JwtMissed,
-    );
+    denied(&f.check_with(&m, "/", &[("authorization", &bearer)]), Status::JwtMissed);
 }
 
 #[test]
@@ -316,20 +264,11 @@ fn verified_tokens_are_cached_and_expire() {
     c["exp"] = json!(now() + 1);
     let token = f.rsa.token(&header("RS256", "rsa"), &c);
     let bearer = format!("Bearer {token}");
-    assert!(
-        f.check_with(&m, "/", &[("authorization", &bearer)])
-            .allowed()
-    );
+    assert!(f.check_with(&m, "/", &[("authorization", &bearer)]).allowed());
     assert_eq!(f.engine.cached_tokens(), 1);
-    assert!(
-        f.check_with(&m, "/", &[("authorization", &bearer)])
-            .allowed()
-    );
+    assert!(f.check_with(&m, "/", &[("authorization", &bearer)]).allowed());
     std::thread::sleep(Duration::from_millis(2100));
-    denied(
-        &f.check_with(&m, "/", &[("authorization", &bearer)]),
-        Status::JwtExpired,
-    );
+    denied(&f.check_with(&m, "/", &[("authorization", &bearer)]), Status::JwtExpired);
 }
 
 #[test]
@@ -340,16 +279,10 @@ fn spire_requires_a_spiffe_id_subject() {
     let mut c = claims(ISS, AUD);
     c["sub"] = json!("spiffe://example.org/ns/default/sa/client");
     let bearer = format!("Bearer {}", f.p256.token(&header("ES256", "p256"), &c));
-    assert!(
-        f.check_with(&m, "/", &[("authorization", &bearer)])
-            .allowed()
-    );
+    assert!(f.check_with(&m, "/", &[("authorization", &bearer)]).allowed());
     c["sub"] = json!("client@clients");
     let bearer = format!("Bearer {}", f.p256.token(&header("ES256", "p256"), &c));
-    denied(
-        &f.check_with(&m, "/", &[("authorization", &bearer)]),
-        Status::JwtVerificationFail,
-    );
+    denied(&f.check_with(&m, "/", &[("authorization", &bearer)]), Status::JwtVerificationFail);
 }
 
 #[test]
@@ -376,28 +309,12 @@ spec:
         f.server.url()
     );
     f.engine.load_policy(&yaml).unwrap();
-    let token = f
-        .rsa
-        .token(&header("RS256", "rsa"), &claims(ISS, "Thales-accuknox-2nd"));
+    let token = f.rsa.token(&header("RS256", "rsa"), &claims(ISS, "Thales-accuknox-2nd"));
     let bearer = format!("Bearer {token}");
     let headers = [("host", "web:7070"), ("authorization", bearer.as_str())];
-    assert!(
-        f.engine
-            .check_policy(&Request::new("/", &headers))
-            .allowed()
-    );
-    assert!(
-        f.engine
-            .check_rule(0, &Request::new("/", &headers))
-            .allowed()
-    );
-    denied(
-        &f.engine.check_rule(1, &Request::new("/", &headers)),
-        Status::JwtVerificationFail,
-    );
+    assert!(f.engine.check_policy(&Request::new("/", &headers)).allowed());
+    assert!(f.engine.check_rule(0, &Request::new("/", &headers)).allowed());
+    denied(&f.engine.check_rule(1, &Request::new("/", &headers)), Status::JwtVerificationFail);
     let headers = [("host", "web:7070")];
-    denied(
-        &f.engine.check_policy(&Request::new("/", &headers)),
-        Status::JwtMissed,
-    );
+    denied(&f.engine.check_policy(&Request::new("/", &headers)), Status::JwtMissed);
 }

@@ -12,18 +12,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize, PublicKeyComponents};
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING,
-    ECDSA_P521_SHA512_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256,
-    RSA_PKCS1_SHA384, RSA_PKCS1_SHA512, RSA_PSS_SHA256, RSA_PSS_SHA384, RSA_PSS_SHA512,
+    ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, ECDSA_P521_SHA512_FIXED_SIGNING, EcdsaKeyPair,
+    Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256, RSA_PKCS1_SHA384, RSA_PKCS1_SHA512, RSA_PSS_SHA256, RSA_PSS_SHA384,
+    RSA_PSS_SHA512,
 };
 use cilium_jwt::base64url::encode as b64;
 use serde_json::{Value, json};
 
 pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
 /// A signing key generated for the test, with its public JWK.
@@ -105,9 +102,7 @@ impl TestKey {
                     "HS512" => aws_lc_rs::hmac::HMAC_SHA512,
                     _ => aws_lc_rs::hmac::HMAC_SHA256,
                 };
-                aws_lc_rs::hmac::sign(&aws_lc_rs::hmac::Key::new(algorithm, secret), message)
-                    .as_ref()
-                    .to_vec()
+                aws_lc_rs::hmac::sign(&aws_lc_rs::hmac::Key::new(algorithm, secret), message).as_ref().to_vec()
             }
         }
     }
@@ -115,11 +110,7 @@ impl TestKey {
     /// A compact token with the given header and claims, signed with `alg`.
     pub fn token(&self, header: &Value, claims: &Value) -> String {
         let alg = header["alg"].as_str().unwrap_or("RS256");
-        let signed = format!(
-            "{}.{}",
-            b64(header.to_string().as_bytes()),
-            b64(claims.to_string().as_bytes())
-        );
+        let signed = format!("{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()));
         let sig = self.sign(alg, signed.as_bytes());
         format!("{signed}.{}", b64(&sig))
     }
@@ -198,11 +189,7 @@ impl JwksServer {
 
     fn serve(&mut self, listener: TcpListener) {
         self.running.store(true, Ordering::SeqCst);
-        let (behaviour, requests, running) = (
-            self.behaviour.clone(),
-            self.requests.clone(),
-            self.running.clone(),
-        );
+        let (behaviour, requests, running) = (self.behaviour.clone(), self.requests.clone(), self.running.clone());
         self.thread = Some(std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if !running.load(Ordering::SeqCst) {
@@ -239,10 +226,7 @@ fn answer(mut stream: TcpStream, behaviour: Behaviour) {
             std::thread::sleep(delay);
             (200, body)
         }
-        Behaviour::Huge(size) => (
-            200,
-            format!("{{\"keys\":[],\"pad\":\"{}\"}}", "x".repeat(size)),
-        ),
+        Behaviour::Huge(size) => (200, format!("{{\"keys\":[],\"pad\":\"{}\"}}", "x".repeat(size))),
         Behaviour::Hangup => return,
     };
     let head = format!(

@@ -26,7 +26,12 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         };
         match PolicySet::parse(&text) {
             Ok(set) => {
-                println!("{}: ok ({} matchJWT rule{})", file.display(), set.rules.len(), if set.rules.len() == 1 { "" } else { "s" });
+                println!(
+                    "{}: ok ({} matchJWT rule{})",
+                    file.display(),
+                    set.rules.len(),
+                    if set.rules.len() == 1 { "" } else { "s" }
+                );
                 for rule in &set.rules {
                     if rule.requirement.jwks_url.scheme() == "http" {
                         println!(

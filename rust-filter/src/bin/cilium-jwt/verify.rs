@@ -30,7 +30,9 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let request = Request::new(&args.path, &headers);
     let mut any_allowed = false;
     for (index, rule) in policy.rules().enumerate() {
-        let Some(requirement) = policy.requirement(index) else { continue };
+        let Some(requirement) = policy.requirement(index) else {
+            continue;
+        };
         let verdict = engine.check(requirement, &request);
         any_allowed |= verdict.allowed();
         let ports: Vec<String> = rule.ports.iter().map(|p| format!("{}/{}", p.port, p.protocol)).collect();
