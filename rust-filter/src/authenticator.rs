@@ -137,15 +137,14 @@ impl Requirement {
         let mut keys = self.jwks.usable();
 
         // Fast path: verified before with these very keys; only time can have changed.
-        if let Some(snapshot) = &keys {
-            if let Some(hit) = tokens_cache.get(self.id, token) {
-                if hit.generation == snapshot.generation {
-                    return match jwt::check_time(hit.nbf, hit.exp, now, skew) {
-                        Ok(()) => TokenOutcome::Valid,
-                        Err(status) => TokenOutcome::Invalid(status),
-                    };
-                }
-            }
+        if let Some(snapshot) = &keys
+            && let Some(hit) = tokens_cache.get(self.id, token)
+            && hit.generation == snapshot.generation
+        {
+            return match jwt::check_time(hit.nbf, hit.exp, now, skew) {
+                Ok(()) => TokenOutcome::Valid,
+                Err(status) => TokenOutcome::Invalid(status),
+            };
         }
 
         let jwt = match Jwt::parse(token) {

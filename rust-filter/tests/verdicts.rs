@@ -196,7 +196,7 @@ fn signature_and_key_selection_failures() {
         good.rsplit_once('.')
             .unwrap()
             .0
-            .replace(&parts[0], &cilium_jwt::base64url::encode(header("ES256", "p256").to_string().as_bytes())),
+            .replace(parts[0], &cilium_jwt::base64url::encode(header("ES256", "p256").to_string().as_bytes())),
         cilium_jwt::base64url::encode(&[0u8; 64])
     );
     denied(&f.check(&zero), Status::JwtVerificationFail);

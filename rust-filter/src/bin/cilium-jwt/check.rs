@@ -38,12 +38,12 @@ fn as_envoy_presents(headers: Vec<(String, String)>) -> Vec<(String, String)> {
     let mut entries: Vec<(String, String)> = Vec::with_capacity(headers.len());
     for (name, value) in headers {
         let name = name.to_ascii_lowercase();
-        if INLINE_HEADERS.contains(&name.as_str()) {
-            if let Some((_, existing)) = entries.iter_mut().find(|(n, _)| *n == name) {
-                existing.push(',');
-                existing.push_str(&value);
-                continue;
-            }
+        if INLINE_HEADERS.contains(&name.as_str())
+            && let Some((_, existing)) = entries.iter_mut().find(|(n, _)| *n == name)
+        {
+            existing.push(',');
+            existing.push_str(&value);
+            continue;
         }
         entries.push((name, value));
     }
