@@ -176,30 +176,11 @@ fn concurrent_cold_misses_share_one_fetch() {
     assert_eq!(server.count(), 1);
 }
 
-#[test]
-fn non_blocking_check_calls_back_once_keys_arrive() {
+/// Starts a non-blocking check while the key server takes `delay` to answer; returns
+/// the engine, the request's verdict after the callback, and how long the callback took.
+fn pending_check(delay: Duration) -> (Verdict, Duration, Engine, Arc<Requirement>, String) {
     let key = TestKey::ec("P-256");
-    let server = JwksServer::new(Behaviour::Slow(Duration::from_millis(200), jwks(&[key.jwk("k1", None)])));
-    let engine = Engine::new(options()).unwrap();
-    let requirement = engine.requirement(&requirement(&server));
-    let bearer = format!("Bearer {}", token(&key, "k1"));
-    let headers = [("authorization", bearer.as_str())];
-    let request = Request::new("/", &headers);
-    let (tx, rx) = std::sync::mpsc::channel();
-    match engine.start_check(&requirement, &request, Box::new(move || tx.send(()).unwrap())) {
-        CheckStart::Pending => {}
-        CheckStart::Done(verdict) => panic!("expected pending, got {verdict:?}"),
-    }
-    rx.recv_timeout(Duration::from_secs(2)).unwrap();
-    assert!(engine.finish_check(&requirement, &request).allowed());
-    // Now cached: decided at once.
-    assert!(matches!(engine.start_check(&requirement, &request, Box::new(|| {})), CheckStart::Done(v) if v.allowed()));
-}
-
-#[test]
-fn non_blocking_check_times_out_and_fails_closed() {
-    let key = TestKey::ec("P-256");
-    let server = JwksServer::new(Behaviour::Slow(Duration::from_secs(5), jwks(&[key.jwk("k1", None)])));
+    let server = JwksServer::new(Behaviour::Slow(delay, jwks(&[key.jwk("k1", None)])));
     let engine = Engine::new(options()).unwrap();
     let requirement = engine.requirement(&requirement(&server));
     let bearer = format!("Bearer {}", token(&key, "k1"));
@@ -207,11 +188,28 @@ fn non_blocking_check_times_out_and_fails_closed() {
     let request = Request::new("/", &headers);
     let (tx, rx) = std::sync::mpsc::channel();
     let started = Instant::now();
-    assert!(matches!(
-        engine.start_check(&requirement, &request, Box::new(move || tx.send(()).unwrap())),
-        CheckStart::Pending
-    ));
+    match engine.start_check(&requirement, &request, Box::new(move || tx.send(()).unwrap())) {
+        CheckStart::Pending => {}
+        CheckStart::Done(verdict) => panic!("expected pending, got {verdict:?}"),
+    }
     rx.recv_timeout(Duration::from_secs(3)).unwrap();
-    assert!(started.elapsed() < Duration::from_millis(1200));
-    assert_eq!(engine.finish_check(&requirement, &request).status, Status::JwksFetchFail);
+    let waited = started.elapsed();
+    (engine.finish_check(&requirement, &request), waited, engine, requirement, bearer)
+}
+
+#[test]
+fn non_blocking_check_calls_back_once_keys_arrive() {
+    let (verdict, _, engine, requirement, bearer) = pending_check(Duration::from_millis(200));
+    assert!(verdict.allowed(), "{verdict:?}");
+    // Now cached: decided at once.
+    let headers = [("authorization", bearer.as_str())];
+    let request = Request::new("/", &headers);
+    assert!(matches!(engine.start_check(&requirement, &request, Box::new(|| {})), CheckStart::Done(v) if v.allowed()));
+}
+
+#[test]
+fn non_blocking_check_times_out_and_fails_closed() {
+    let (verdict, waited, ..) = pending_check(Duration::from_secs(5));
+    assert!(waited < Duration::from_millis(1200), "{waited:?}");
+    assert_eq!(verdict.status, Status::JwksFetchFail);
 }
