@@ -4,9 +4,16 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bootstrap;
 mod check;
+mod demo;
+mod envoy;
+mod idp;
 mod lint;
+mod run;
+mod serve;
 mod verify;
+mod webserver;
 
 /// matchJWT for Cilium: JWT authentication with Envoy jwt_authn's verdicts.
 #[derive(Parser)]
@@ -24,6 +31,14 @@ enum Command {
     Verify(verify::Args),
     /// Validate policy files; errors name the offending field.
     Lint(lint::Args),
+    /// Enforce a policy in a real Envoy (with our module) in front of an upstream.
+    Run(run::Args),
+    /// The seed blog post's How-To on this machine, in one command.
+    Demo(demo::Args),
+    /// A local identity provider for tests and demos (Auth0- or SPIRE-like).
+    Idp(idp::Args),
+    /// A test web server answering 200 (the demo's workload).
+    Webserver(webserver::Args),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +47,10 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Lint(args) => lint::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Idp(args) => idp::run(args),
+        Command::Webserver(args) => webserver::run(args),
     };
     match result {
         Ok(code) => code,
@@ -44,21 +63,26 @@ fn main() -> ExitCode {
 
 /// Reads a policy file and compiles it into an engine, waiting (bounded) for every key
 /// set's first fetch so that verdicts do not depend on timing.
-pub(crate) fn load_engine(path: &std::path::Path) -> Result<(cilium_jwt::Engine, std::sync::Arc<cilium_jwt::Policy>), String> {
+pub(crate) fn load_engine(
+    path: &std::path::Path,
+) -> Result<(cilium_jwt::Engine, std::sync::Arc<cilium_jwt::Policy>), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let engine = cilium_jwt::Engine::new(cilium_jwt::EngineOptions::default()).map_err(|e| e.to_string())?;
     let policy = engine.load_policy(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     if policy.is_empty() {
-        return Err(format!("{}: no matchJWT rule in any CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy", path.display()));
+        return Err(format!(
+            "{}: no matchJWT rule in any CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy",
+            path.display()
+        ));
     }
     let max_wait = engine.options().max_wait;
-    for index in 0..policy.len() {
-        if let Some(requirement) = policy.requirement(index) {
-            if !engine.wait_for_keys(requirement, max_wait) {
-                let url = requirement.config().jwks_url.as_str();
-                let why = requirement.jwks().last_error().unwrap_or_else(|| "no answer yet".into());
-                eprintln!("cilium-jwt: warning: keys from {url} unavailable ({why}); its rules deny with \"Jwks remote fetch is failed\"");
-            }
+    for requirement in (0..policy.len()).filter_map(|index| policy.requirement(index)) {
+        if !engine.wait_for_keys(requirement, max_wait) {
+            let url = requirement.config().jwks_url.as_str();
+            let why = requirement.jwks().last_error().unwrap_or_else(|| "no answer yet".into());
+            eprintln!(
+                "cilium-jwt: warning: keys from {url} unavailable ({why}); its rules deny with \"Jwks remote fetch is failed\""
+            );
         }
     }
     Ok((engine, policy))
