@@ -10,7 +10,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "Debian packages"
 need=()
-for pkg in cmake g++ libgtest-dev protobuf-compiler wrk bazel-bootstrap bazel-rules-java; do
+for pkg in cmake g++ libgtest-dev googletest libssl-dev libprotobuf-dev protobuf-compiler wrk bazel-bootstrap bazel-rules-java; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if ((${#need[@]})); then
@@ -35,6 +35,14 @@ if [ ! -x "$CILIUM_JWT_VENV/bin/python" ]; then
   python3 -m venv "$CILIUM_JWT_VENV"
 fi
 "$CILIUM_JWT_VENV/bin/pip" install --quiet --disable-pip-version-check -r tests/requirements.txt
+
+step "cxxbridge (cxx's code generator, the version of the cxx crate in Cargo.lock)"
+cxx_version="$(awk '/^name = "cxx"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)"
+cxxbridge="$CILIUM_JWT_HOME/tools/cxxbridge-$cxx_version/bin/cxxbridge"
+if [ ! -x "$cxxbridge" ]; then
+  cargo install --quiet --locked cxxbridge-cmd --version "$cxx_version" --root "$CILIUM_JWT_HOME/tools/cxxbridge-$cxx_version"
+fi
+"$cxxbridge" --version
 
 step "Rust build"
 cargo build --release --workspace --locked
