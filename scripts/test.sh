@@ -30,6 +30,7 @@ run_step "e2e: Envoy + our module + local IdP" pytest tests/e2e
 run_step "c++: cxx bridge, GoogleTest (plain and ASan+UBSan)" cpp-bridge/test.sh
 run_step "bazel: bridge workspace and generated-files drift" tests/bazel/run.sh
 run_step "cilium patches: apply, generate, build, test, validate manifests" cilium-patches/verify.sh
+run_step "cilium/proxy C++ patches: apply, format, labels" cilium-patches/verify-proxy-cpp.sh
 run_step "fuzz: every target, ${FUZZ_SECONDS:-20}s each" scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 
 printf '\n%s\n' "${summary[@]}"

@@ -24,30 +24,9 @@ use crate::webserver;
 /// Where the policy lives in the repository.
 const POLICY_PATH: &str = "tests/k8sT/manifests/client-identity.yaml";
 
-/// Used when the repository copy is not found (the demo binary run elsewhere).
-const EMBEDDED_POLICY: &str = r#"apiVersion: cilium.io/v2
-kind: CiliumNetworkPolicy
-metadata:
-  name: client-identity
-spec:
-  endpointSelector:
-    matchLabels:
-      component: webserver
-  ingress:
-  - toPorts:
-    - ports:
-      - port: "7070"
-        protocol: TCP
-      rules:
-        http:
-        - matchJWT:
-            provider: AUTH0
-            issuer: http://cilium-jwt-idp.kube-system.svc.cluster.local:8080/
-            jwksUrl: http://cilium-jwt-idp.kube-system.svc.cluster.local:8080/.well-known/jwks.json
-            audiences:
-            - Thales-accuknox-1st
-            - Thales-accuknox-2nd
-"#;
+/// Used when the repository copy is not found (the demo binary run elsewhere): the same
+/// file, compiled in.
+const EMBEDDED_POLICY: &str = include_str!("../../../../tests/k8sT/manifests/client-identity.yaml");
 
 /// Arguments of `demo` (all optional: `cilium-jwt demo` needs none).
 #[derive(clap::Args, Debug)]
