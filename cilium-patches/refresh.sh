@@ -5,7 +5,7 @@
 # Usage: cilium-patches/refresh.sh [WORK_DIR]
 #
 # WORK_DIR holds the 'proxy' and 'cilium' git trees that verify.sh creates
-# (default: ${CILIUM_JWT_CACHE:-$HOME/.cache/cilium-jwt}/work). Each tree has
+# (default: ${CILIUM_JWT_CACHE:-${CILIUM_JWT_HOME:-$HOME/.cache/cilium-jwt}}/work). Each tree has
 # the pristine upstream source as its tag 'pristine'. Edit the trees (after
 # 'KEEP_WORK=1 cilium-patches/verify.sh' or on top of a previous run), run
 # the generators if you changed API types (see README.md), then run this
@@ -18,7 +18,7 @@ set -euo pipefail
 PATCHES_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 # shellcheck source=pins.sh
 source "${PATCHES_DIR}/pins.sh"
-CACHE_DIR="${CILIUM_JWT_CACHE:-$HOME/.cache/cilium-jwt}"
+CACHE_DIR="${CILIUM_JWT_CACHE:-${CILIUM_JWT_HOME:-$HOME/.cache/cilium-jwt}}"
 WORK_DIR="${1:-${CACHE_DIR}/work}"
 
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null

@@ -33,7 +33,7 @@ REPO_DIR="$(cd "${PATCHES_DIR}/.." && pwd -P)"
 # shellcheck source=pins.sh
 source "${PATCHES_DIR}/pins.sh"
 
-CACHE_DIR="${CILIUM_JWT_CACHE:-$HOME/.cache/cilium-jwt}"
+CACHE_DIR="${CILIUM_JWT_CACHE:-${CILIUM_JWT_HOME:-$HOME/.cache/cilium-jwt}}"
 mkdir -p "${CACHE_DIR}"
 CACHE_DIR="$(cd "${CACHE_DIR}" && pwd -P)"
 case "${CACHE_DIR}/" in

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and tests the C++ side of the bridge twice, as CI does:
-#   1. normal build         ($CILIUM_JWT_HOME/build/cpp-bridge)
-#   2. ASan + UBSan build   ($CILIUM_JWT_HOME/build/cpp-bridge-asan, -DCILIUM_JWT_SANITIZE=ON)
+#   1. normal build         ($CILIUM_JWT_HOME/build/<checkout>/cpp-bridge)
+#   2. ASan + UBSan build   ($CILIUM_JWT_HOME/build/<checkout>/cpp-bridge-asan, -DCILIUM_JWT_SANITIZE=ON)
 # plus the bridge crate's Rust unit tests. Build directories live outside the repository
 # and are kept between runs (a warm run only re-runs cargo's freshness check and ctest).
 #
@@ -20,8 +20,10 @@ cpp-bridge/generated.sh check
 step "cargo test -p cilium-jwt-bridge"
 cargo test --release --locked -p cilium-jwt-bridge --lib
 
+# CMake caches are bound to their source directory: one build tree per checkout.
+checkout="$(pwd -P | sha256sum | cut -c1-12)"
 for variant in normal sanitize; do
-  build="$CILIUM_JWT_HOME/build/cpp-bridge"
+  build="$CILIUM_JWT_HOME/build/$checkout/cpp-bridge"
   flags=()
   if [ "$variant" = sanitize ]; then
     build="$build-asan"

@@ -9,7 +9,7 @@
 #   4. proves the drift check fails: the same test on a stage whose generated .cc was
 #      altered must fail.
 #
-# Output base, stage and archive live under $CILIUM_JWT_HOME/bazel (kept between runs).
+# Output base, stage and archive live under $CILIUM_JWT_HOME/bazel/<checkout> (kept between runs).
 # Environment: CILIUM_JWT_HOME, BAZEL (default bazel-4, else bazel), CXXBRIDGE,
 # BAZEL_FLAGS (extra flags, e.g. --spawn_strategy=local where sandboxing is unavailable).
 set -euo pipefail
@@ -19,7 +19,8 @@ cd "$repo"
 start=$(date +%s)
 step() { printf '\n== %s\n' "$*"; }
 
-work="$CILIUM_JWT_HOME/bazel"
+# An output base belongs to one workspace directory: one per checkout.
+work="$CILIUM_JWT_HOME/bazel/$(pwd -P | sha256sum | cut -c1-12)"
 stage="$work/stage/cilium-jwt"
 drift_stage="$work/stage-drift/cilium-jwt"
 archive="$work/cargo-archive"
