@@ -96,16 +96,6 @@ impl TokenCache {
         }
     }
 
-    /// Forgets a token (it no longer verifies).
-    pub fn remove(&self, requirement: u64, token: &str) {
-        let key = self.key(requirement, token);
-        let mut shard = self.shards[(key as usize) % SHARDS].write();
-        if shard.map.get(&key).is_some_and(|e| e.requirement == requirement) {
-            shard.map.remove(&key);
-            shard.order.retain(|k| *k != key);
-        }
-    }
-
     /// Number of cached tokens.
     pub fn len(&self) -> usize {
         self.shards.iter().map(|s| s.read().map.len()).sum()
@@ -130,8 +120,6 @@ mod tests {
         assert_eq!(cache.get(1, "a.b.c"), Some(V));
         assert_eq!(cache.get(2, "a.b.c"), None);
         assert_eq!(cache.get(1, "a.b.d"), None);
-        cache.remove(1, "a.b.c");
-        assert_eq!(cache.get(1, "a.b.c"), None);
     }
 
     #[test]
