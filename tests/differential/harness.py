@@ -1,65 +1,15 @@
-"""Processes and wire helpers shared by the differential tests: a JWKS server on
-127.0.0.1, Envoy 1.40 with its own jwt_authn filter, and a raw HTTP/1.1 client (raw, so
-repeated headers and odd paths reach Envoy exactly as written)."""
+"""Processes and wire helpers of the differential tests: Envoy 1.40 with its own
+jwt_authn filter, and a raw HTTP/1.1 client (raw, so repeated headers and odd paths reach
+Envoy exactly as written)."""
 
-import http.server
 import json
 import os
 import socket
 import subprocess
 import tempfile
-import threading
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def envoy_binary() -> str:
-    path = os.environ.get("CILIUM_JWT_ENVOY") or str(Path.home() / ".cache/cilium-jwt/envoy-1.40.0/envoy")
-    if not os.access(path, os.X_OK):
-        raise RuntimeError(f"Envoy not found at {path}: run scripts/setup.sh")
-    return path
-
-
-def cilium_jwt_binary() -> str:
-    path = os.environ.get("CILIUM_JWT_BIN") or str(REPO / "target/release/cilium-jwt")
-    if not os.access(path, os.X_OK):
-        raise RuntimeError(f"cilium-jwt not found at {path}: run `cargo build --release`")
-    return path
-
-
-class JwksServer:
-    """Serves one JWKS document at /.well-known/jwks.json on 127.0.0.1."""
-
-    def __init__(self, document: dict):
-        body = json.dumps(document).encode()
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/.well-known/jwks.json"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+from localhost import REPO, JwksServer, cilium_jwt_binary, envoy_binary, free_port, wait_port  # noqa: F401
 
 
 def jwt_authn_bootstrap(listen_port: int, jwks_port: int, issuer: str, audiences) -> dict:
@@ -123,17 +73,12 @@ class Envoy:
              "--base-id", str(port), "--disable-hot-restart"],
             stdout=self.log.open("w"), stderr=subprocess.STDOUT, env=env)
         self.port = port
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"Envoy exited: {self.log.read_text()[-4000:]}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        self.close()
-        raise RuntimeError("Envoy did not start listening")
+        try:
+            wait_port(port, 30, self.proc)
+        except RuntimeError as error:
+            log = self.log.read_text()[-4000:]
+            self.close()
+            raise RuntimeError(f"{error}: {log}") from None
 
     def close(self):
         if self.proc.poll() is None:

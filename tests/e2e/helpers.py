@@ -19,37 +19,11 @@ from pathlib import Path
 import requests
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
-TARGET = Path(os.environ.get("CILIUM_JWT_TARGET", REPO / "target/release"))
+from localhost import REPO, TARGET, JwksServer, free_port, wait_port  # noqa: F401
+from localhost import cilium_jwt_binary as cilium_jwt  # noqa: F401
 
 # Measurements printed at the end of the run (load numbers).
 REPORTS = []
-
-
-def cilium_jwt() -> str:
-    path = os.environ.get("CILIUM_JWT_BIN") or str(TARGET / "cilium-jwt")
-    if not os.access(path, os.X_OK) or not (Path(path).parent / "libcilium_jwt_envoy.so").exists():
-        raise RuntimeError(f"{path} or libcilium_jwt_envoy.so missing: run `cargo build --release --workspace`")
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 20.0, proc=None):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.03)
-    raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
 
 
 class Proc:
@@ -140,38 +114,6 @@ class Upstream:
         self.server = httpserver.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-class SlowJwks:
-    """A key set server that answers after `delay` seconds (or never, if it is long)."""
-
-    def __init__(self, delay: float, document=None):
-        body = json.dumps(document or {"keys": []}).encode()
-        self.hits = 0
-        outer = self
-
-        class Handler(httpserver.BaseHTTPRequestHandler):
-            def do_GET(self):
-                outer.hits += 1
-                time.sleep(delay)
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = httpserver.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/.well-known/jwks.json"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):

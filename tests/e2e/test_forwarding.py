@@ -14,7 +14,7 @@ def rule(issuer, jwks_url, **extra):
 
 
 def test_a_body_never_reaches_the_upstream_before_a_denial(procs, logs, idp, upstream):
-    slow = helpers.SlowJwks(delay=4)
+    slow = helpers.JwksServer(delay=4)
     try:
         policy = helpers.policy_file(logs / "p.yaml", [rule(idp.issuer, slow.url)])
         envoy = helpers.Envoy(procs, logs, policy, upstream.port, engine={"maxWaitMs": 1000})
@@ -29,7 +29,7 @@ def test_a_body_never_reaches_the_upstream_before_a_denial(procs, logs, idp, ups
 
 def test_a_large_body_is_held_then_forwarded_intact(procs, logs, idp, upstream):
     # The IdP's real keys, served slowly: the check waits, then allows.
-    slow = helpers.SlowJwks(delay=1.0, document=idp.jwks())
+    slow = helpers.JwksServer(idp.jwks(), delay=1.0)
     try:
         policy = helpers.policy_file(logs / "p.yaml", [rule(idp.issuer, slow.url)])
         envoy = helpers.Envoy(procs, logs, policy, upstream.port, engine={"maxWaitMs": 5000})

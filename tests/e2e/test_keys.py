@@ -92,7 +92,7 @@ def test_cold_start_with_the_idp_down_fails_closed_then_recovers(procs, logs, up
 
 
 def test_slow_idp_fails_closed_at_the_bound_and_the_worker_keeps_serving(procs, logs, idp, upstream):
-    slow = helpers.SlowJwks(delay=8)
+    slow = helpers.JwksServer(delay=8)
     try:
         slow_issuer = "https://slow-idp.test/"
         policy = helpers.policy_file(logs / "p.yaml", [rule(slow_issuer, slow.url), rule(idp)])
