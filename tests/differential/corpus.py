@@ -295,3 +295,34 @@ def build_cases(keys: Keys):
     add("realm-query", None, path="/a/b?c=d&e")
     add("realm-forwarded-proto", None, headers=[["x-forwarded-proto", "https"]])
     return cases
+
+
+# Configured locations: a custom header without prefix, Authorization with one, a parameter.
+CUSTOM_LOCATIONS = {"headers": [("X-Jwt", ""), ("Authorization", "Bearer ")], "params": ["token"]}
+
+
+def build_location_cases(keys: Keys):
+    """Cases for CUSTOM_LOCATIONS: every entry of a custom header is a token; locations are
+    visited sorted (authorization before x-jwt, then parameters); all tokens must pass."""
+    now = int(time.time())
+    good = keys.token({"alg": "ES256", "kid": "p-256"}, claims())
+    expired = keys.token({"alg": "ES256", "kid": "p-256"}, claims(exp=now - 3600))
+    wrong_aud = keys.token({"alg": "ES256", "kid": "p-256"}, claims(aud="nobody"))
+    host = ["host", HOST]
+    cases = [
+        ("x-jwt", "/", [["x-jwt", good]]),
+        ("x-jwt-with-bearer-word", "/", [["x-jwt", f"Bearer {good}"]]),
+        ("x-jwt-two-entries-good-bad", "/", [["x-jwt", good], ["x-jwt", expired]]),
+        ("x-jwt-two-entries-bad-good", "/", [["x-jwt", wrong_aud], ["x-jwt", good]]),
+        ("authorization-bearer", "/", [["authorization", f"Bearer {good}"]]),
+        ("authorization-without-prefix", "/", [["authorization", good]]),
+        ("param-token", f"/x?token={good}", []),
+        ("param-access-token-not-configured", f"/x?access_token={good}", []),
+        ("x-jwt-expired-authorization-good", "/", [["x-jwt", expired], ["authorization", f"Bearer {good}"]]),
+        ("authorization-expired-x-jwt-good", "/", [["authorization", f"Bearer {expired}"], ["x-jwt", good]]),
+        ("authorization-expired-x-jwt-wrong-aud", "/", [["authorization", f"Bearer {expired}"], ["x-jwt", wrong_aud]]),
+        ("param-expired-header-good", f"/x?token={expired}", [["x-jwt", good]]),
+        ("all-three-good", f"/x?token={good}", [["x-jwt", good], ["authorization", f"Bearer {good}"]]),
+        ("none", "/", []),
+    ]
+    return [{"id": case_id, "path": path, "headers": [host] + headers} for case_id, path, headers in cases]

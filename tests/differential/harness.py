@@ -12,9 +12,16 @@ from pathlib import Path
 from localhost import REPO, JwksServer, cilium_jwt_binary, envoy_binary, free_port, wait_port  # noqa: F401
 
 
-def jwt_authn_bootstrap(listen_port: int, jwks_port: int, issuer: str, audiences) -> dict:
-    """Envoy with jwt_authn configured like a matchJWT rule with defaults: one provider,
-    remote JWKS, token from `Authorization: Bearer` or `access_token`, forward false."""
+def jwt_authn_bootstrap(listen_port: int, jwks_port: int, issuer: str, audiences, locations=None) -> dict:
+    """Envoy with jwt_authn configured like one matchJWT rule: one provider, remote JWKS,
+    forward false, and the token locations of `locations` ({"headers": [(name, prefix)],
+    "params": [name]}; None: jwt_authn's defaults, `Authorization: Bearer`/`access_token`)."""
+    provider_locations = {}
+    if locations:
+        provider_locations = {
+            "from_headers": [{"name": name, "value_prefix": prefix} for name, prefix in locations["headers"]],
+            "from_params": list(locations["params"]),
+        }
     return {
         "static_resources": {
             "listeners": [{
@@ -35,6 +42,7 @@ def jwt_authn_bootstrap(listen_port: int, jwks_port: int, issuer: str, audiences
                              "typed_config": {
                                  "@type": "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication",
                                  "providers": {"matchjwt": {
+                                     **provider_locations,
                                      "issuer": issuer,
                                      "audiences": list(audiences),
                                      "remote_jwks": {
@@ -118,9 +126,14 @@ def http_request(port: int, path: str, headers, timeout: float = 10.0):
     return status, response_headers, body.decode("utf-8", "replace")
 
 
-def policy_yaml(issuer: str, jwks_url: str, audiences) -> str:
+def policy_yaml(issuer: str, jwks_url: str, audiences, locations=None) -> str:
     """The same provider as a CiliumNetworkPolicy with one matchJWT rule."""
     auds = "".join(f"\n            - {json.dumps(a)}" for a in audiences)
+    if locations:
+        auds += "\n            fromHeaders:" + "".join(
+            f"\n            - {{name: {json.dumps(name)}, valuePrefix: {json.dumps(prefix)}}}"
+            for name, prefix in locations["headers"])
+        auds += "\n            fromParams: " + json.dumps(list(locations["params"]))
     return f"""apiVersion: cilium.io/v2
 kind: CiliumNetworkPolicy
 metadata:
