@@ -320,15 +320,30 @@ impl<'de> Visitor<'de> for KindVisitor {
     }
 }
 
-/// Member names of one object, to reject duplicates (compared after unescaping).
+/// Member names of one object, to reject duplicates (compared after unescaping). Claims
+/// objects are small: a list is searched until it grows, then a hash set takes over, so
+/// thousands of members cannot make parsing quadratic.
 #[derive(Default)]
 struct MemberNames<'de> {
-    names: std::collections::HashSet<Cow<'de, str>>,
+    few: Vec<Cow<'de, str>>,
+    many: std::collections::HashSet<Cow<'de, str>>,
 }
 
 impl<'de> MemberNames<'de> {
+    const FEW: usize = 16;
+
     fn insert<E: de::Error>(&mut self, name: Cow<'de, str>) -> Result<(), E> {
-        if self.names.insert(name) { Ok(()) } else { Err(E::custom("duplicate member name")) }
+        let fresh = if self.few.len() < Self::FEW {
+            let fresh = !self.few.contains(&name);
+            self.few.push(name);
+            fresh
+        } else {
+            if self.many.is_empty() {
+                self.many.extend(self.few.iter().cloned());
+            }
+            self.many.insert(name)
+        };
+        if fresh { Ok(()) } else { Err(E::custom("duplicate member name")) }
     }
 }
 
@@ -455,6 +470,7 @@ mod tests {
             (r#"{"exp":1,"\u0065xp":2}"#.to_string(), Status::JwtPayloadParseErrorBadJson),
             (r#"{"x":{"a":1,"a":2}}"#.to_string(), Status::JwtPayloadParseErrorBadJson),
             (r#"{"x":[{"a":1,"a":2}]}"#.to_string(), Status::JwtPayloadParseErrorBadJson),
+            (format!("{{{}\"k5\":0}}", (0..40).map(|i| format!("\"k{i}\":0,")).collect::<String>()), Status::JwtPayloadParseErrorBadJson),
             (r#"{"x":"\ud800"}"#.to_string(), Status::JwtPayloadParseErrorBadJson),
             (r#"{"x":1e400}"#.to_string(), Status::JwtPayloadParseErrorBadJson),
             (nested(100), Status::JwtPayloadParseErrorBadJson),

@@ -39,7 +39,8 @@ pub fn verify(jwt: &Jwt<'_>, keys: &KeySet) -> Status {
 }
 
 /// One signature check; `false` for any algorithm the key cannot serve.
-pub fn verify_signature(key: &KeyMaterial, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
+#[allow(clippy::ptr_arg)] // jsonwebtoken's verifiers take the signature as `&Vec<u8>`
+pub fn verify_signature(key: &KeyMaterial, alg: Algorithm, message: &[u8], signature: &Vec<u8>) -> bool {
     use Algorithm::*;
     let (decoding_key, jwt_alg) = match (key, alg) {
         (KeyMaterial::Rsa(k), RS256) => (k, JwtAlgorithm::RS256),
@@ -60,7 +61,7 @@ pub fn verify_signature(key: &KeyMaterial, alg: Algorithm, message: &[u8], signa
         _ => return false,
     };
     match (DEFAULT_PROVIDER.verifier_factory)(&jwt_alg, decoding_key) {
-        Ok(verifier) => verifier.verify(message, &signature.to_vec()).is_ok(),
+        Ok(verifier) => verifier.verify(message, signature).is_ok(),
         Err(_) => false,
     }
 }

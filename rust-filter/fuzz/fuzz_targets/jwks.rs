@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(!set.keys.is_empty());
         for key in &set.keys {
             for alg in ALGS {
-                let _ = verify_signature(&key.material, alg, b"a.b", &[0u8; 64]);
+                let _ = verify_signature(&key.material, alg, b"a.b", &vec![0u8; 64]);
             }
         }
     }
