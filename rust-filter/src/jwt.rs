@@ -470,7 +470,10 @@ mod tests {
             (r#"{"exp":1,"\u0065xp":2}"#.to_string(), Status::JwtPayloadParseErrorBadJson),
             (r#"{"x":{"a":1,"a":2}}"#.to_string(), Status::JwtPayloadParseErrorBadJson),
             (r#"{"x":[{"a":1,"a":2}]}"#.to_string(), Status::JwtPayloadParseErrorBadJson),
-            (format!("{{{}\"k5\":0}}", (0..40).map(|i| format!("\"k{i}\":0,")).collect::<String>()), Status::JwtPayloadParseErrorBadJson),
+            (
+                format!("{{{}\"k5\":0}}", (0..40).map(|i| format!("\"k{i}\":0,")).collect::<String>()),
+                Status::JwtPayloadParseErrorBadJson,
+            ),
             (r#"{"x":"\ud800"}"#.to_string(), Status::JwtPayloadParseErrorBadJson),
             (r#"{"x":1e400}"#.to_string(), Status::JwtPayloadParseErrorBadJson),
             (nested(100), Status::JwtPayloadParseErrorBadJson),
