@@ -94,7 +94,6 @@ pub struct JwksEntry {
     snapshot: RwLock<Option<Arc<KeySnapshot>>>,
     state: Mutex<FetchState>,
     wake: Arc<Notify>,
-    fetches: AtomicU64,
     generations: Arc<AtomicU64>,
     options: JwksOptions,
 }
@@ -127,11 +126,6 @@ impl JwksEntry {
     /// Number of completed fetch attempts; a waiter registered with an older count fires at once.
     pub fn attempts(&self) -> u64 {
         self.state.lock().attempts
-    }
-
-    /// Number of HTTP requests made to the URL so far.
-    pub fn fetch_count(&self) -> u64 {
-        self.fetches.load(Ordering::Relaxed)
     }
 
     /// The error of the last failed attempt, if the last attempt failed.
@@ -246,7 +240,6 @@ impl JwksCache {
             snapshot: RwLock::new(None),
             state: Mutex::new(FetchState::default()),
             wake: Arc::new(Notify::new()),
-            fetches: AtomicU64::new(0),
             generations: self.generations.clone(),
             options: self.options,
         });
@@ -269,7 +262,6 @@ async fn refresh_loop(entry: Weak<JwksEntry>, wake: Arc<Notify>, fetcher: Fetche
         let Some(current) = entry.upgrade() else {
             return;
         };
-        current.fetches.fetch_add(1, Ordering::Relaxed);
         let url = current.url.clone();
         drop(current);
         let result = fetcher.fetch(&url).await;
